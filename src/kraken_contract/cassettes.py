@@ -20,6 +20,7 @@ import yaml
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse, print_ast
 
 from kraken_contract import __version__
+from kraken_contract.client import operation_name_of
 from kraken_contract.invariants import RECORDED_AT_HEADER
 from kraken_contract.redaction import Redactor
 from kraken_contract.strategies import STRATEGIES_VERSION
@@ -72,17 +73,15 @@ def _is_introspection(document: str) -> bool:
         return False
     operations = [d for d in tree.definitions if isinstance(d, OperationDefinitionNode)]
     fields = [s for op in operations for s in op.selection_set.selections]
-    return bool(fields) and all(isinstance(s, FieldNode) and s.name.value.startswith("__") for s in fields)
+    return bool(fields) and all(isinstance(s, FieldNode) and s.name.value in ("__schema", "__type") for s in fields)
 
 
-def _parsed(document: str) -> tuple[str, str | None]:
-    """The document printed canonically (whitespace and layout do not matter), and its operation's name."""
+def _normalised(document: str) -> str:
+    """The document as graphql-core prints it: whitespace and layout do not matter."""
     try:
-        tree = parse(document)
+        return print_ast(parse(document))
     except GraphQLError:
-        return document, None
-    names = [d.name.value for d in tree.definitions if isinstance(d, OperationDefinitionNode) and d.name]
-    return print_ast(tree), names[0] if len(names) == 1 else None
+        return document
 
 
 def graphql_request(request: Request) -> GraphQLRequest:
@@ -99,8 +98,9 @@ def graphql_request(request: Request) -> GraphQLRequest:
             return GraphQLRequest(None, None, None, raw if isinstance(raw, bytes) else raw.encode())
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         return GraphQLRequest(None, None, payload, json.dumps(payload, sort_keys=True).encode())
-    document, operation_name = _parsed(payload["query"])
-    return GraphQLRequest(payload.get("operationName") or operation_name, document, payload.get("variables") or None)
+    query = payload["query"]
+    name = payload.get("operationName") or operation_name_of(query)
+    return GraphQLRequest(name, _normalised(query), payload.get("variables") or None)
 
 
 def identity_of(request: Request) -> str:

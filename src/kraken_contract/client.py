@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +23,7 @@ from gql.transport.exceptions import (
     TransportServerError,
 )
 from gql.transport.requests import RequestsHTTPTransport
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from requests.auth import AuthBase
 
 from kraken_contract.auth import ExchangedToken, KrakenAuth, StaticToken, TokenSource
@@ -68,7 +69,10 @@ class Exchange:
 
     @property
     def operation_name(self) -> str | None:
-        return self.request_body.get("operationName") if isinstance(self.request_body, dict) else None
+        """`operationName`, or the name of the document's only operation (gql sends no operationName)."""
+        if not isinstance(self.request_body, dict):
+            return None
+        return self.request_body.get("operationName") or operation_name_of(self.query)
 
     @property
     def content_type(self) -> str:
@@ -112,6 +116,18 @@ class Exchange:
         shown = json.dumps(redactor.value(self.body), ensure_ascii=False) if self.body is not None else self.text
         received = f"received: HTTP {self.status} {self.content_type or '(no content type)'} {_excerpt(shown)}"
         return f"{sent}\n{received}"
+
+
+@lru_cache(maxsize=256)
+def operation_name_of(document: str | None) -> str | None:
+    try:
+        tree = parse(document) if document else None
+    except GraphQLError:
+        return None
+    if tree is None:
+        return None
+    names = [d.name.value for d in tree.definitions if isinstance(d, OperationDefinitionNode) and d.name]
+    return names[0] if len(names) == 1 else None
 
 
 def _first_line(text: str | None) -> str:
@@ -427,7 +443,9 @@ class Connection:
             raise RuntimeError(f"no token is configured for the {identity} account user")
         if credentials.kind == "jwt":
             return StaticToken(credentials.secret)
-        return ExchangedToken(credentials, token_exchange(self.api("anonymous")), self.redactor)
+        # Obtaining the token is set-up, not a contract check: its exchanges are judged by the tests.
+        exchange_client = self._api("token-exchange", make_client(self.target.url, self.http), check=_unchecked)
+        return ExchangedToken(credentials, token_exchange(exchange_client), self.redactor)
 
     def api(self, identity: str = "primary") -> KrakenAPI:
         """The documented operations as primary, secondary, expired, or anonymous (no Authorization)."""
@@ -444,12 +462,12 @@ class Connection:
         """A client sending this exact Authorization value (forged tokens, other header forms)."""
         return self._api("custom", make_client(self.target.url, self.http, headers={"Authorization": header_value}))
 
-    def _api(self, identity: str, client: Client) -> KrakenAPI:
+    def _api(self, identity: str, client: Client, check: ExchangeCheck | None = None) -> KrakenAPI:
         return KrakenAPI(
             client,
             self.http,
             identity=identity,
-            check=self.check,
+            check=check or self.check,
             on_registered=lambda who, token: self.registered.__setitem__((who, token), None),
             on_deleted=lambda who, token: self.registered.pop((who, token), None),
             write_guard=self.write_guard,

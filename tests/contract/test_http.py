@@ -63,8 +63,9 @@ def test_no_server_error_on_hostile_requests(raw_graphql: RawGraphQL, kraken_api
 
 
 def missing_bundle_id(raw_graphql: RawGraphQL) -> Exchange:
+    """A request that fails GraphQL validation; its status is what these clauses judge."""
     document = operation_text("RegisterPushNotificationBinding")
-    return raw_graphql({"query": document, "variables": {"input": {"token": salted("71" * 28)}}}, valid=False)
+    return raw_graphql({"query": document, "variables": {"input": {"token": salted("71" * 28)}}}, checked=False)
 
 
 @pytest.mark.clause("PNB-HTTP-4")

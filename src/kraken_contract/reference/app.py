@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -319,6 +320,14 @@ def _dropped(_node: Any) -> None:
     return None
 
 
+def _argument_renamed(new_name: str) -> Callable[[Any], Any]:
+    def rename(field_node: Any) -> Any:
+        arguments = tuple(replace(argument, name=NameNode(value=new_name)) for argument in field_node.arguments)
+        return replace(field_node, arguments=arguments)
+
+    return rename
+
+
 def _without_enum_value(document: DocumentNode, enum_name: str, value_name: str) -> DocumentNode:
     def change_enum(definition: EnumTypeDefinitionNode) -> EnumTypeDefinitionNode:
         values = tuple(value for value in definition.values or () if value.name.value != value_name)
@@ -403,7 +412,10 @@ class ReferenceBackend:
         self.store = store
         self.tokens = tokens
         self.switches = switches
-        self.schema = make_executable_schema(print_ast(self._schema_document()), *self._bindables())
+        sdl = print_ast(self._schema_document())
+        if "brand-es" in switches:
+            sdl = re.sub(r"\bAccountUserType\b", "EspAccountUserType", sdl)
+        self.schema = make_executable_schema(sdl, *self._bindables())
         service_enum = self.schema.type_map["NotifiableApplicationService"]
         if not isinstance(service_enum, GraphQLEnumType):
             raise TypeError("NotifiableApplicationService must be an enum")
@@ -414,6 +426,10 @@ class ReferenceBackend:
     def _schema_document(self) -> DocumentNode:
         document = parse(pinned_schema_path().read_text(encoding="utf-8"))
         switches = self.switches
+        if "brand-es" in switches:
+            document = _with_field(document, "RegisterPushNotificationBindingInput", "externalProvider", _dropped)
+        if "schema-rename-input-argument" in switches:
+            document = _with_field(document, "Mutation", "registerPushNotificationBinding", _argument_renamed("data"))
         binding_type = "PushNotificationBindingType"
         if "schema-drop-binding-expiresAt" in switches:
             document = _with_field(document, binding_type, "expiresAt", _dropped)
@@ -457,6 +473,11 @@ class ReferenceBackend:
             literal_parser=parse_datetime_literal,
         )
         # Schema faults: the resolvers follow the renamed and retyped fields.
+        if "schema-rename-input-argument" in self.switches:
+            mutation.set_field(
+                "registerPushNotificationBinding",
+                lambda obj, info, data: self.resolve_register(obj, info, input=data),
+            )
         if "schema-rename-binding-token" in self.switches:
             binding.set_field("deviceToken", lambda obj, _info: obj["token"])
         if "schema-retype-registeredAt" in self.switches:
@@ -492,6 +513,8 @@ class ReferenceBackend:
             fallback = KrakenError(entry_name)
             message = fallback.message if _is_unexpected(error) else error.message
             extensions = dict(fallback.extensions or {})
+            if error.path is None and "plain-validation-errors" in self.switches:
+                return dict(error.formatted)
         formatted: dict[str, Any] = {"message": message}
         if error.locations:
             formatted["locations"] = [
@@ -529,7 +552,7 @@ class ReferenceBackend:
         return {
             "id": application.id,
             "bundleId": application.bundle_id,
-            "name": application.name,
+            "name": "" if "identity-empty-application-name" in self.switches else application.name,
             "description": application.description,
             "externalProjectId": application.external_project_id,
             "externalProvider": application.external_provider,
@@ -656,6 +679,8 @@ class ReferenceBackend:
         if "error-beside-success" in self.switches:
             notice = KrakenError("deprecation-notice")
             context.late_errors.append(located_error(notice, info.field_nodes, info.path.as_list()))
+        if "register-returns-null" in self.switches:
+            return {"pushNotificationBinding": None}
         return {"pushNotificationBinding": binding}
 
     def _register(self, info: GraphQLResolveInfo, caller: User, input: dict[str, Any]) -> dict[str, Any]:

@@ -243,6 +243,9 @@ class Store:
         return [_application(row) for row in self._query("SELECT * FROM applications ORDER BY id")]
 
     # ---------------------------------------------------------------- bindings
+    def binding_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM bindings")[0][0])
+
     def binding(self, token: str) -> Binding | None:
         rows = self._query("SELECT * FROM bindings WHERE token = ?", token)
         return _binding(rows[0]) if rows else None

@@ -34,6 +34,13 @@ def _conformant(name: str, description: str) -> Switch:
 _ALL = (
     # schema: the pinned SDL is edited before the schema is built
     _fault(
+        "schema-rename-input-argument",
+        "schema",
+        "registerPushNotificationBinding's argument is called `data` instead of `input`",
+        "PNB-SCHEMA-1",
+        "PNB-SCHEMA-8",
+    ),
+    _fault(
         "schema-drop-binding-expiresAt",
         "schema",
         "PushNotificationBindingType.expiresAt is missing from the schema",
@@ -252,6 +259,19 @@ _ALL = (
         "responses are labelled text/html (the body is still JSON)",
         "PNB-HTTP-1",
     ),
+    # behaviour
+    _fault(
+        "register-returns-null",
+        "behaviour",
+        "the binding is saved but the payload's pushNotificationBinding is null, with no error",
+        "PNB-REG-1",
+    ),
+    _fault(
+        "identity-empty-application-name",
+        "identity",
+        "application.name is returned empty (a missing translation)",
+        "PNB-APP-1",
+    ),
     # conformant variants: the suite must pass against each
     _conformant("tz-minus-0500", "DateTimes are written at offset -05:00, as in the docs example"),
     _conformant("tz-z", "DateTimes in UTC are written with 'Z' instead of '+00:00'"),
@@ -265,6 +285,14 @@ _ALL = (
     _conformant("validation-400", "parse, validation and variable errors are answered with HTTP 400"),
     _conformant("no-introspection", "introspection is disabled"),
     _conformant("auth-bare-only", "only the bare token is accepted in Authorization ('JWT <token>' is not)"),
+    _conformant(
+        "brand-es",
+        "the Spain brand's schema: no externalProvider input field, the user type is EspAccountUserType",
+    ),
+    _conformant(
+        "plain-validation-errors",
+        "GraphQL parse and validation errors carry no Kraken extensions (as most GraphQL libraries answer)",
+    ),
 )
 
 SWITCHES: Mapping[str, Switch] = MappingProxyType({switch.name: switch for switch in _ALL})

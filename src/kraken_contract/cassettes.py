@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
@@ -66,6 +67,7 @@ class GraphQLRequest:
         return self.operation_name or (self.document or self.raw.decode("utf-8", "replace"))[:60] or "(empty)"
 
 
+@lru_cache(maxsize=1024)
 def _is_introspection(document: str) -> bool:
     try:
         tree = parse(document)
@@ -76,6 +78,7 @@ def _is_introspection(document: str) -> bool:
     return bool(fields) and all(isinstance(s, FieldNode) and s.name.value in ("__schema", "__type") for s in fields)
 
 
+@lru_cache(maxsize=1024)
 def _normalised(document: str) -> str:
     """The document as graphql-core prints it: whitespace and layout do not matter."""
     try:

@@ -82,6 +82,12 @@ class ClauseViolation(AssertionError):
 
 def find_violation(error: BaseException | None) -> ClauseViolation | None:
     """The clause violation behind an exception, looking inside exception groups and causes."""
+    return next(iter(find_violations(error)), None)
+
+
+def find_violations(error: BaseException | None) -> list[ClauseViolation]:
+    """Every clause violation behind an exception, the outermost first."""
+    found: list[ClauseViolation] = []
     seen: set[int] = set()
     pending: list[BaseException] = [error] if error is not None else []
     while pending:
@@ -90,19 +96,21 @@ def find_violation(error: BaseException | None) -> ClauseViolation | None:
             continue
         seen.add(id(current))
         if isinstance(current, ClauseViolation):
-            return current
+            found.append(current)
         if isinstance(current, BaseExceptionGroup):
             pending.extend(current.exceptions)
-        for linked in (current.__cause__, current.__context__):
-            if linked is not None:
+        # Schemathesis keeps a failed check's exception on its failure object.
+        for linked in (current.__cause__, current.__context__, getattr(current, "exception", None)):
+            if isinstance(linked, BaseException):
                 pending.append(linked)
-    return None
+    return found
 
 
 class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     WARNING = "warning"
+    BLOCKED = "blocked"
     SKIPPED = "skipped"
     NOT_RUN = "not run"
 
@@ -144,17 +152,24 @@ class Ledger:
         marked: Iterable[str],
         outcome: str,
         *,
-        violation: ClauseViolation | None = None,
+        violations: Iterable[ClauseViolation] = (),
         message: str = "",
         skip_reason: str = "",
     ) -> None:
-        """outcome: passed, failed or skipped. A violation is charged to its own clause, and the test's
-        other clauses count as not verified by this test."""
+        """outcome: passed, failed or skipped. Violations are charged to their own clauses; a test's clause
+        that another clause's violation stopped is blocked (not verified), not failed."""
         marked = list(marked)
+        violations = list(violations)
         for cid in marked:
             self._results[cid].tests.append(test_id)
-        if outcome == "failed" and violation is not None:
-            self._charge(violation.clause.id, message or str(violation))
+        if outcome == "failed" and violations:
+            for violation in violations:
+                self._charge(violation.clause.id, violation.problem)
+            charged = {violation.clause.id for violation in violations}
+            for cid in marked:
+                if cid not in charged:
+                    self._outcomes[cid].append("blocked")
+                    self._results[cid].messages.append(f"blocked by {violations[0].clause.id}: {violations[0].problem}")
             return
         for cid in marked:
             if outcome == "failed":
@@ -164,6 +179,12 @@ class Ledger:
                 self._results[cid].skip_reasons.append(skip_reason)
             else:
                 self._outcomes[cid].append("passed")
+
+    def charge(self, test_id: str, violation: ClauseViolation) -> None:
+        """A violation found beside what a test verifies (e.g. the shape of a response it received)."""
+        if test_id not in self._results[violation.clause.id].tests:
+            self._results[violation.clause.id].tests.append(test_id)
+        self._charge(violation.clause.id, violation.problem)
 
     def note(self, clause_id: str, text: str) -> None:
         """Information a test reports without failing (e.g. extra enum values seen)."""
@@ -179,6 +200,8 @@ class Ledger:
             outcomes = self._outcomes[cid]
             if "failed" in outcomes:
                 result.verdict = Verdict.FAIL if result.clause.level.fails_run else Verdict.WARNING
+            elif "blocked" in outcomes:
+                result.verdict = Verdict.BLOCKED
             elif "passed" in outcomes:
                 result.verdict = Verdict.PASS
             elif "skipped" in outcomes:
@@ -186,10 +209,3 @@ class Ledger:
             else:
                 result.verdict = Verdict.NOT_RUN
         return list(self._results.values())
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        table: dict[str, dict[str, int]] = {}
-        for result in self.results():
-            row = table.setdefault(str(result.clause.level), {str(v): 0 for v in Verdict})
-            row[str(result.verdict)] += 1
-        return table

@@ -8,6 +8,7 @@ USAGE = """usage: kraken-contract COMMAND [ARGS]
 
 commands:
   serve     run the bundled reference deployment (kraken-contract serve --help)
+  schema    pull a target's schema, or classify the changes between two (kraken-contract schema --help)
 """
 
 
@@ -21,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from kraken_contract.reference.server import serve_main
 
         return serve_main(rest)
+    if command == "schema":
+        from kraken_contract.drift import schema_main
+
+        return schema_main(rest)
     print(f"kraken-contract: unknown command {command!r} (try kraken-contract --help)", file=sys.stderr)
     return 2
 

@@ -23,7 +23,7 @@ from gql.transport.exceptions import (
     TransportServerError,
 )
 from gql.transport.requests import RequestsHTTPTransport
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, ObjectValueNode, OperationDefinitionNode, StringValueNode, parse
 from requests.auth import AuthBase
 
 from kraken_contract.auth import ExchangedToken, KrakenAuth, StaticToken, TokenSource
@@ -106,7 +106,7 @@ class Exchange:
     def describe(self) -> str:
         """`sent:` and `received:` lines for a failure message, with secrets masked."""
         redactor = self.redactor
-        operation = self.operation_name or _first_line(self.query) or "(no operation)"
+        operation = self.operation_name or _one_line(self.query) or "(no GraphQL document)"
         variables = redactor.variables(self.variables) if self.variables is not None else None
         sent = f"sent: {self.method} {self.url} {operation}"
         if variables is not None:
@@ -130,8 +130,8 @@ def operation_name_of(document: str | None) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def _first_line(text: str | None) -> str:
-    return text.strip().splitlines()[0] if text and text.strip() else ""
+def _one_line(text: str | None) -> str:
+    return _excerpt(" ".join(text.split())) if text else ""
 
 
 def _excerpt(text: str) -> str:
@@ -299,16 +299,12 @@ class KrakenAPI:
         *,
         identity: str,
         check: ExchangeCheck,
-        on_registered: Callable[[str, str], None] = lambda identity, token: None,
-        on_deleted: Callable[[str, str], None] = lambda identity, token: None,
         write_guard: Callable[[], None] = lambda: None,
     ) -> None:
         self.client = client
         self.session = session
         self.identity = identity
         self.check = check
-        self.on_registered = on_registered
-        self.on_deleted = on_deleted
         self.write_guard = write_guard
 
     def execute(self, document: str, variables: dict[str, Any] | None = None, *, valid: bool = True) -> Exchange:
@@ -345,17 +341,11 @@ class KrakenAPI:
         ):
             if value is not None:
                 registration[key] = value
-        exchange = self.operation("RegisterPushNotificationBinding", {"input": registration})
-        if binding_of(exchange) is not None:
-            self.on_registered(self.identity, token)
-        return exchange
+        return self.operation("RegisterPushNotificationBinding", {"input": registration})
 
     def delete(self, token: str) -> Exchange:
         self.write_guard()
-        exchange = self.operation("DeletePushNotificationBinding", {"input": {"token": token}})
-        if delete_status(exchange) == "SUCCESSFUL":
-            self.on_deleted(self.identity, token)
-        return exchange
+        return self.operation("DeletePushNotificationBinding", {"input": {"token": token}})
 
     def viewer(self) -> Exchange:
         return self.operation("Viewer")
@@ -423,6 +413,21 @@ class Connection:
         self._sources: dict[str, TokenSource] = {}
         for secret, placeholder in target.secrets().items():
             redactor.add(secret, placeholder)
+        self.http.listeners.append(self._track_bindings)
+
+    def _track_bindings(self, exchange: Exchange) -> None:
+        """Remember every binding a known account user registers, however it was sent (documented operation,
+        raw request, fuzzing), and forget the ones deleted; the rest is deleted at the end."""
+        identity = _IDENTITIES.get(self.redactor.authorization(exchange.request_headers.get("Authorization")) or "")
+        if identity is None:
+            return
+        registered = binding_of(exchange)
+        if registered is not None:
+            for token in {registered.get("token"), _sent_token(exchange)}:
+                if isinstance(token, str):
+                    self.registered[(identity, token)] = None
+        elif delete_status(exchange) == "SUCCESSFUL":
+            self.registered.pop((identity, str(_sent_token(exchange))), None)
 
     def token_source(self, identity: str = "primary") -> TokenSource:
         """primary, secondary or expired: the KRAKEN_* token (a placeholder when replaying)."""
@@ -458,6 +463,11 @@ class Connection:
             self._apis[identity] = self._api(identity, client)
         return self._apis[identity]
 
+    def setup_api(self, identity: str = "primary") -> KrakenAPI:
+        """The operations as `identity`, for set-up (introspection, learning names): no clause checks."""
+        auth = KrakenAuth(self.token_source(identity), self.target.auth_scheme)
+        return self._api(identity, make_client(self.target.url, self.http, auth=auth), check=_unchecked)
+
     def api_with_authorization(self, header_value: str) -> KrakenAPI:
         """A client sending this exact Authorization value (forged tokens, other header forms)."""
         return self._api("custom", make_client(self.target.url, self.http, headers={"Authorization": header_value}))
@@ -468,8 +478,6 @@ class Connection:
             self.http,
             identity=identity,
             check=check or self.check,
-            on_registered=lambda who, token: self.registered.__setitem__((who, token), None),
-            on_deleted=lambda who, token: self.registered.pop((who, token), None),
             write_guard=self.write_guard,
         )
 
@@ -488,6 +496,40 @@ class Connection:
             if delete_status(exchange) != "SUCCESSFUL" and NOT_FOUND_CODE not in exchange.error_codes():
                 problem = f"status {delete_status(exchange)!r}, errors {exchange.error_codes()}"
                 self.undeleted.append(f"{identity} token {_short(token)}: {problem}")
+
+
+_IDENTITIES = {
+    f"{scheme}{placeholder}": identity
+    for identity, placeholder in REPLAY_PLACEHOLDERS.items()
+    for scheme in ("JWT ", "")
+}
+
+
+def _sent_token(exchange: Exchange) -> Any:
+    """The token a registration or deletion sent: in the variables, or written into the document."""
+    variables = exchange.variables
+    registration = variables.get("input") if isinstance(variables, dict) else None
+    if isinstance(registration, dict):
+        return registration.get("token")
+    return _literal_token(exchange.query)
+
+
+@lru_cache(maxsize=256)
+def _literal_token(document: str | None) -> str | None:
+    try:
+        tree = parse(document) if document else None
+    except GraphQLError:
+        return None
+    for definition in tree.definitions if tree else ():
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        for selection in definition.selection_set.selections:
+            for argument in getattr(selection, "arguments", None) or ():
+                if argument.name.value == "input" and isinstance(argument.value, ObjectValueNode):
+                    for field_node in argument.value.fields:
+                        if field_node.name.value == "token" and isinstance(field_node.value, StringValueNode):
+                            return field_node.value.value
+    return None
 
 
 def _short(token: str) -> str:

@@ -4,10 +4,33 @@ applied to every exchange of the run."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLCompositeType,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    is_composite_type,
+    parse,
+    validate,
+)
 
 from kraken_contract.clauses import ClauseViolation
 from kraken_contract.client import Exchange
@@ -135,3 +158,163 @@ def error_types(exchange: Exchange) -> list[str]:
         for error in exchange.errors
         if isinstance(error, dict) and isinstance(error.get("extensions"), dict)
     ]
+
+
+# ---------------------------------------------------------------------------- response shape
+@lru_cache(maxsize=128)
+def _operation(
+    document: str, schema: GraphQLSchema
+) -> tuple[OperationDefinitionNode, dict[str, FragmentDefinitionNode]] | None:
+    """The operation of a document that is valid against `schema`, with its fragments; None otherwise."""
+    try:
+        tree = parse(document)
+    except GraphQLError:
+        return None
+    if validate(schema, tree):
+        return None
+    operations = [d for d in tree.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {d.name.value: d for d in tree.definitions if isinstance(d, FragmentDefinitionNode)}
+    return (operations[0], fragments) if len(operations) == 1 else None
+
+
+class ShapeChecker:
+    """Checks a response's `data` against the request's selection set and the pinned schema's types
+    (PNB-SHAPE-1..4). Enum values may be those of the target's own enums (`extra_enum_values`)."""
+
+    def __init__(self, schema: GraphQLSchema, extra_enum_values: Mapping[str, set[str]] | None = None) -> None:
+        self.schema = schema
+        self.extra_enum_values = extra_enum_values or {}
+
+    def problems(self, document: str | None, data: Any) -> list[tuple[str, str]]:
+        """(clause ID, problem) for each departure; [] for documents the pinned schema does not validate."""
+        found = _operation(document, self.schema) if document else None
+        if found is None or not isinstance(data, dict):
+            return []
+        operation, fragments = found
+        root = self.schema.get_root_type(operation.operation)
+        if root is None:
+            return []
+        problems: list[tuple[str, str]] = []
+        self._object(operation.selection_set, root, data, "data", fragments, problems)
+        return problems
+
+    def _object(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLCompositeType,
+        value: dict[str, Any],
+        path: str,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        problems: list[tuple[str, str]],
+    ) -> None:
+        requested: set[str] = set()
+        for field_node in self._fields(selection_set, parent, value, fragments):
+            key = field_node.alias.value if field_node.alias else field_node.name.value
+            requested.add(key)
+            where = f"{path}.{key}"
+            if field_node.name.value == "__typename":
+                if key in value and not isinstance(value[key], str):
+                    problems.append(("PNB-SHAPE-1", f"{where} is {value[key]!r}, not a type name"))
+                continue
+            definition = (
+                parent.fields.get(field_node.name.value)
+                if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
+                else None
+            )
+            if definition is None:
+                continue
+            if key not in value:
+                problems.append(("PNB-SHAPE-1", f"{where} was requested but is missing"))
+                continue
+            self._value(definition.type, value[key], field_node, where, fragments, problems)
+        extra = sorted(set(value) - requested)
+        if extra:
+            problems.append(("PNB-SHAPE-4", f"{path} holds fields that were not requested: {', '.join(extra)}"))
+
+    def _fields(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLCompositeType,
+        value: dict[str, Any],
+        fragments: Mapping[str, FragmentDefinitionNode],
+    ) -> Iterator[FieldNode]:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+                continue
+            if isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                condition, nested = (fragment.type_condition, fragment.selection_set) if fragment else (None, None)
+            elif isinstance(selection, InlineFragmentNode):
+                condition, nested = selection.type_condition, selection.selection_set
+            else:
+                continue
+            if nested is None:
+                continue
+            applies = condition is None or condition.name.value in (parent.name, value.get("__typename"))
+            if applies or not isinstance(parent, GraphQLObjectType):
+                yield from self._fields(nested, parent, value, fragments)
+
+    def _value(
+        self,
+        type_: GraphQLOutputType,
+        value: Any,
+        node: FieldNode,
+        path: str,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        problems: list[tuple[str, str]],
+    ) -> None:
+        if isinstance(type_, GraphQLNonNull):
+            if value is None:
+                problems.append(("PNB-SHAPE-1", f"{path} is null but the schema says {type_}"))
+                return
+            type_ = type_.of_type
+        if value is None:
+            return
+        if isinstance(type_, GraphQLList):
+            if not isinstance(value, list):
+                problems.append(("PNB-SHAPE-1", f"{path} is {value!r}, not a list"))
+                return
+            for index, item in enumerate(value):
+                self._value(type_.of_type, item, node, f"{path}[{index}]", fragments, problems)
+            return
+        if isinstance(type_, GraphQLEnumType):
+            allowed = set(type_.values) | self.extra_enum_values.get(type_.name, set())
+            if value not in allowed:
+                problems.append(
+                    ("PNB-SHAPE-2", f"{path} is {value!r}, not a value of {type_.name} ({', '.join(sorted(allowed))})")
+                )
+            return
+        if isinstance(type_, GraphQLScalarType):
+            problem = _scalar_problem(type_.name, value)
+            if problem:
+                clause_id = "PNB-SHAPE-3" if type_.name == "DateTime" else "PNB-SHAPE-1"
+                problems.append((clause_id, f"{path} {problem}"))
+            return
+        if not isinstance(value, dict):
+            problems.append(("PNB-SHAPE-1", f"{path} is {value!r}, not an object ({type_})"))
+            return
+        if node.selection_set is not None and is_composite_type(type_):
+            self._object(node.selection_set, type_, value, path, fragments, problems)
+
+
+def _scalar_problem(name: str, value: Any) -> str | None:
+    if name == "DateTime":
+        try:
+            parse_datetime(value)
+        except ValueError as error:
+            return f"is not an ISO 8601 date-time with a UTC offset: {error}"
+        return None
+    expected: dict[str, tuple[type, ...]] = {
+        "String": (str,),
+        "ID": (str, int),
+        "Boolean": (bool,),
+        "Float": (int, float),
+        "Int": (int,),
+    }
+    kinds = expected.get(name)
+    if kinds is None:
+        return None  # custom scalars (GenericScalar) may hold anything
+    if not isinstance(value, kinds) or (name in ("Int", "Float") and isinstance(value, bool)):
+        return f"is {value!r}, not a {name}"
+    return None

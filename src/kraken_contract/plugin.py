@@ -19,11 +19,12 @@ from kraken_contract.auth import (
     AuthenticationFailed,
     authorization_value,
 )
-from kraken_contract.clauses import Ledger, Level, Verdict, catalogue, find_violation
+from kraken_contract.clauses import ClauseViolation, Ledger, Level, Verdict, catalogue, find_violations
 from kraken_contract.client import Connection, Exchange, KrakenAPI, binding_of
-from kraken_contract.invariants import check_exchange, expect
+from kraken_contract.invariants import ShapeChecker, check_exchange, expect, violated
 from kraken_contract.redaction import Redactor
-from kraken_contract.schema import Introspection, introspect
+from kraken_contract.report import RunFacts, totals, write_report
+from kraken_contract.schema import Introspection, enum_values_of, introspect, pinned_schema
 from kraken_contract.strategies import REPLAY_SALT, use_salt
 from kraken_contract.target import (
     DEFAULT_CLOCK_TOLERANCE,
@@ -112,6 +113,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the tests of this clause (repeatable; a prefix such as PNB-TIME selects a group)",
     )
     group.addoption(
+        "--conformance-report",
+        metavar="DIR",
+        help="write report.md and report.json (every clause with its result) into DIR",
+    )
+    group.addoption(
         "--kraken-cassette-dir",
         help="where cassettes are recorded and replayed from (default: cassettes/ under the rootdir)",
     )
@@ -195,6 +201,9 @@ class ContractRun:
         self.scrubber = cassettes.Scrubber(self.redactor)
         self.cassette_dir = Path(config.getoption("--kraken-cassette-dir") or config.rootpath / "cassettes")
         self.current_test = "(session setup)"
+        self.introspection = Introspection(None, "the run has not started")
+        self.shapes = ShapeChecker(pinned_schema())
+        self.deferred: list[ClauseViolation] = []
 
     # ------------------------------------------------------------------ setup
     def start(self) -> None:
@@ -209,7 +218,7 @@ class ContractRun:
             replay=self.mode == "replay",
             sleep=self._sleep,
             check=self.check,
-            write_guard=self._write_guard,
+            write_guard=self.refuse_writes_on_production,
         )
         if self.mode == "replay":
             connection.http.send_wrappers.append(self._explain_drift)
@@ -220,6 +229,9 @@ class ContractRun:
         use_salt(self.salt)
         if self.mode == "record" and self.scrubber.mask_personal_data:
             self._remember_people()
+        with self.session_cassette("introspection"):
+            self.introspection = introspect(connection.setup_api("primary"))
+        self.shapes = ShapeChecker(pinned_schema(), enum_values_of(self.introspection.schema))
 
     def _replayed_target(self) -> Target:
         option = self.config.getoption
@@ -233,7 +245,7 @@ class ContractRun:
         for role in ("primary", "secondary"):
             if role == "secondary" and not self.ready_target.secondary_jwt:
                 continue
-            viewer = self.connection.api(role).viewer().field("viewer")
+            viewer = self.connection.setup_api(role).viewer().field("viewer")
             if isinstance(viewer, dict):
                 self.scrubber.remember_person(role, viewer)
 
@@ -313,8 +325,26 @@ class ContractRun:
                 f"the target still answered KT-CT-1199 (too many requests) after {exchange.attempt} attempts"
             )
         check_exchange(exchange, valid_request)
+        if not exchange.errors:
+            for clause_id, problem in self.shapes.problems(exchange.query, exchange.data):
+                self.deferred.append(violated(clause_id, problem, exchange))
 
-    def _write_guard(self) -> None:
+    def facts(self) -> RunFacts:
+        stats = self.connection.http.stats
+        return RunFacts(
+            target=self.ready_target.describe(),
+            mode=self.mode,
+            requests=stats.requests,
+            retries=stats.retries,
+            server_errors=sum(count for status, count in stats.statuses.items() if status >= 500),
+            bindings_left=list(self.connection.undeleted),
+        )
+
+    def take_deferred(self) -> list[ClauseViolation]:
+        deferred, self.deferred = self.deferred, []
+        return deferred
+
+    def refuse_writes_on_production(self) -> None:
         refused = self.ready_target.writes_refused
         if refused:
             pytest.skip(refused)
@@ -326,6 +356,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if not ids:
         return
     target = item.config.stash[RUN_KEY].ready_target
+    for cid in ids:
+        item.user_properties.append(("clause", f"{cid} {catalogue()[cid].level}"))
     for cid in ids:
         requires = catalogue()[cid].requires
         if requires and requires.startswith("KRAKEN_"):
@@ -343,9 +375,10 @@ def pytest_runtest_makereport(
     ids = clauses_of(item)
     if run is None or not ids:
         return report
-    _redact_report(report, run.redactor)
     if report.when == "call" or report.outcome != "passed":
         _record_verdict(run, item, ids, call, report)
+    _fail_on_deferred(run, item, report)
+    _redact_report(report, run.redactor)
     return report
 
 
@@ -372,18 +405,33 @@ def _record_verdict(
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         run.ledger.record(item.nodeid, ids, "skipped", skip_reason=reason.removeprefix("Skipped: "))
         return
-    violation = find_violation(call.excinfo.value if call.excinfo else None)
-    if violation is None:
+    violations = find_violations(call.excinfo.value if call.excinfo else None)
+    if not violations:
         message = run.redactor.text(str(call.excinfo.value) if call.excinfo else str(report.longrepr))
         run.ledger.record(item.nodeid, ids, "failed", message=message.splitlines()[0] if message else "")
         return
+    violation = violations[0]
     notes = getattr(call.excinfo.value, "__notes__", []) if call.excinfo else []
     text = run.redactor.text("\n".join([str(violation), *notes]))
-    run.ledger.record(item.nodeid, ids, "failed", violation=violation, message=violation.problem)
+    run.ledger.record(item.nodeid, ids, "failed", violations=violations)
     report.longrepr = text
     if violation.clause.level is not Level.MUST and report.when == "call":
         report.outcome = "skipped"
         report.wasxfail = f"{violation.clause.level} clause not met (warning): {text}"
+
+
+def _fail_on_deferred(run: ContractRun, item: pytest.Item, report: pytest.TestReport) -> None:
+    """Response-shape violations seen during this phase: charged to their clauses, and they fail a test
+    that otherwise passed (they never pre-empt the clause the test is about)."""
+    deferred = run.take_deferred()
+    for violation in deferred:
+        run.ledger.charge(item.nodeid, violation)
+    if deferred and report.outcome != "failed":
+        more = f"\n(and {len(deferred) - 1} more response-shape violations in this test)" if len(deferred) > 1 else ""
+        report.outcome = "failed"
+        report.longrepr = str(deferred[0]) + more
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail
 
 
 # ---------------------------------------------------------------------- fixtures
@@ -484,10 +532,15 @@ def secondary_viewer(contract_run: ContractRun, secondary_api: KrakenAPI) -> Per
 
 
 @pytest.fixture(scope="session")
-def target_introspection(contract_run: ContractRun, kraken_api: KrakenAPI) -> Introspection:
-    """The target's schema (or why there is none), read once per run."""
-    with contract_run.session_cassette("introspection"):
-        return introspect(kraken_api)
+def response_shape(contract_run: ContractRun) -> ShapeChecker:
+    """Checks a response against its request's selection set and the pinned schema (PNB-SHAPE-*)."""
+    return contract_run.shapes
+
+
+@pytest.fixture(scope="session")
+def target_introspection(contract_run: ContractRun) -> Introspection:
+    """The target's schema (or why there is none), read once when the run starts."""
+    return contract_run.introspection
 
 
 @pytest.fixture
@@ -594,6 +647,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         run.connection.delete_registered()
     if run.mode == "record" and session.testscollected:
         cassettes.write_recording(run.cassette_dir, run.target)
+    directory = session.config.getoption("--conformance-report")
+    if directory:
+        write_report(Path(directory), run.ledger.results(), run.facts(), run.redactor)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -602,30 +658,30 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     write = terminalreporter.write_line
     results = run.ledger.results()
+    facts = run.facts()
     terminalreporter.write_sep("=", f"kraken contract: {len(results)} clauses")
-    write(f"target: {run.target.describe()}")
-    for level, row in run.ledger.counts().items():
-        shown = ", ".join(f"{count} {verdict}" for verdict, count in row.items() if count)
-        write(f"  {level:<6} {shown}")
-    for verdict, label in ((Verdict.FAIL, "FAILED"), (Verdict.WARNING, "WARNING")):
+    write(f"target: {facts.target}")
+    for level, row in totals(results).items():
+        write(f"  {level:<6} " + ", ".join(f"{count} {verdict}" for verdict, count in row.items() if count))
+    for verdict, label in ((Verdict.FAIL, "FAILED"), (Verdict.WARNING, "WARNING"), (Verdict.BLOCKED, "BLOCKED")):
         for result in results:
             if result.verdict is verdict:
-                problem = result.messages[0].splitlines()[0] if result.messages else ""
                 write(f"  {label} {result.clause.id} [{result.clause.level}] {result.clause.statement}")
-                if problem:
-                    write(f"      {problem}")
+                if result.messages:
+                    write(f"      {result.messages[0].splitlines()[0]}")
     for result in results:
         if result.verdict is Verdict.SKIPPED:
             write(f"  skipped {result.clause.id}: {'; '.join(sorted(set(result.skip_reasons)))}")
         for note in result.notes:
             write(f"  note {result.clause.id}: {note}")
-    stats = run.connection.http.stats
     write(
-        f"requests: {stats.requests} (retries after KT-CT-1199 or a reset: {stats.retries}); "
-        f"5xx responses: {sum(n for status, n in stats.statuses.items() if status >= 500)}"
+        f"requests: {facts.requests} (retries after KT-CT-1199 or a reset: {facts.retries}); "
+        f"5xx responses: {facts.server_errors}"
     )
     if run.mode != "replay":
-        left = run.connection.undeleted
-        write("bindings left on the target: " + ("none" if not left else f"{len(left)}"))
-        for line in left:
+        write("bindings left on the target: " + (f"{len(facts.bindings_left)}" if facts.bindings_left else "none"))
+        for line in facts.bindings_left:
             write(f"  could not delete {line}")
+    directory = config.getoption("--conformance-report")
+    if directory:
+        write(f"conformance report: {Path(directory) / 'report.md'} and report.json")

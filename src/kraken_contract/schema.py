@@ -75,6 +75,13 @@ def enum_values(schema: GraphQLSchema, name: str) -> set[str] | None:
     return set(found.values) if isinstance(found, GraphQLEnumType) else None
 
 
+def enum_values_of(schema: GraphQLSchema | None) -> dict[str, set[str]]:
+    """Every enum's values in a schema, by enum name (none for an unknown schema)."""
+    if schema is None:
+        return {}
+    return {name: set(t.values) for name, t in schema.type_map.items() if isinstance(t, GraphQLEnumType)}
+
+
 def type_sdl(schema: GraphQLSchema, name: str) -> str:
     """A type as SDL, to show in a failure message, or a note that the schema has no such type."""
     found = schema.type_map.get(name)

@@ -64,6 +64,7 @@ PROVIDER_SERVICES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"PINPOINT": ("GCM", "APNS", "APNS_SANDBOX"), "FCM": ("ANDROID_FCM", "IOS_FCM")}
 )
 US_EASTERN_STANDARD_TIME = timezone(timedelta(hours=-5))
+SHAPE_FAULTS = frozenset({"shape-extra-field", "shape-missing-field", "shape-enum-lowercase"})
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -888,7 +889,25 @@ class KrakenHTTPHandler(GraphQLHTTPHandler):
         if context.late_errors:
             late = [self.backend.format_error(error) for error in context.late_errors]
             result["errors"] = [*result.get("errors", []), *late]
+        if self.switches & SHAPE_FAULTS:
+            result = {**result, "data": self._reshaped(result.get("data"))}
         return await self.create_json_response(request, result, success)
+
+    def _reshaped(self, value: Any) -> Any:
+        """What a hand-written response serializer gets wrong (the shape faults): it adds a field nobody
+        asked for, drops one, or writes an enum as it is stored."""
+        if isinstance(value, list):
+            return [self._reshaped(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        reshaped = {key: self._reshaped(item) for key, item in value.items()}
+        if "shape-extra-field" in self.switches and "pushNotificationBinding" in reshaped:
+            reshaped["clientMutationId"] = None
+        if "shape-missing-field" in self.switches and "bundleId" in reshaped:
+            reshaped.pop("description", None)
+        if "shape-enum-lowercase" in self.switches and isinstance(reshaped.get("service"), str):
+            reshaped["service"] = reshaped["service"].lower()
+        return reshaped
 
     async def execute_graphql_query(
         self,

@@ -46,6 +46,7 @@ _ALL = (
         "PushNotificationBindingType.expiresAt is missing from the schema",
         "PNB-SCHEMA-5",
         "PNB-SCHEMA-8",
+        "PNB-DRIFT-1",
     ),
     _fault(
         "schema-rename-binding-token",
@@ -116,8 +117,8 @@ _ALL = (
         "PNB-VAL-5",
     ),
     # time
-    _fault("time-naive", "time", "DateTimes are written without a UTC offset", "PNB-TIME-1"),
-    _fault("time-epoch", "time", "DateTimes are written as unix epoch seconds strings", "PNB-TIME-1"),
+    _fault("time-naive", "time", "DateTimes are written without a UTC offset", "PNB-TIME-1", "PNB-SHAPE-3"),
+    _fault("time-epoch", "time", "DateTimes are written as unix epoch seconds strings", "PNB-TIME-1", "PNB-SHAPE-3"),
     _fault("time-stale-registeredAt", "time", "registeredAt is one day in the past", "PNB-TIME-2"),
     _fault("time-future-registeredAt", "time", "registeredAt is one hour in the future", "PNB-TIME-2"),
     _fault(
@@ -173,6 +174,7 @@ _ALL = (
         "robustness",
         "tokens with control characters crash the server (500)",
         "PNB-HTTP-3",
+        "PNB-FUZZ-1",
     ),
     _fault(
         "5xx-unknown-bundle",
@@ -271,6 +273,25 @@ _ALL = (
         "identity",
         "application.name is returned empty (a missing translation)",
         "PNB-APP-1",
+    ),
+    # response shape: a hand-written serializer between GraphQL and the wire
+    _fault(
+        "shape-extra-field",
+        "shape",
+        "the registration payload carries a clientMutationId nobody asked for",
+        "PNB-SHAPE-4",
+    ),
+    _fault(
+        "shape-missing-field",
+        "shape",
+        "application objects lose their description on the way out",
+        "PNB-SHAPE-1",
+    ),
+    _fault(
+        "shape-enum-lowercase",
+        "shape",
+        "application.service is written as stored, in lower case ('gcm')",
+        "PNB-SHAPE-2",
     ),
     # conformant variants: the suite must pass against each
     _conformant("tz-minus-0500", "DateTimes are written at offset -05:00, as in the docs example"),

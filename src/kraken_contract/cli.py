@@ -9,6 +9,7 @@ USAGE = """usage: kraken-contract COMMAND [ARGS]
 commands:
   serve     run the bundled reference deployment (kraken-contract serve --help)
   schema    pull a target's schema, or classify the changes between two (kraken-contract schema --help)
+  faults    run the suite against every fault and conformant variant; write docs/fault-detection.md
 """
 
 
@@ -26,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         from kraken_contract.drift import schema_main
 
         return schema_main(rest)
+    if command == "faults":
+        from kraken_contract.faults import faults_main
+
+        return faults_main(rest)
     print(f"kraken-contract: unknown command {command!r} (try kraken-contract --help)", file=sys.stderr)
     return 2
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from kraken_contract.reference import ReferenceConfig, ReferenceDeployment
 
@@ -42,6 +43,25 @@ def test_live_run_passes_and_leaves_no_binding_behind(
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.stdout.fnmatch_lines(["target: live against http://127.0.0.1:*", "bindings left on the target: none"])
     assert deployment.store.binding_count() == 0
+
+
+def obtained_tokens(deployment: ReferenceDeployment) -> dict[str, str]:
+    """A Kraken token and a refresh token for the primary user, as obtainKrakenToken hands them out."""
+    query = "mutation($input: ObtainJSONWebTokenInput!) { obtainKrakenToken(input: $input) { token refreshToken } }"
+    variables = {"input": {"APIKey": deployment.environment()["KRAKEN_API_KEY"]}}
+    data = requests.post(deployment.url, json={"query": query, "variables": variables}, timeout=10).json()
+    return data["data"]["obtainKrakenToken"]
+
+
+@pytest.mark.parametrize(("variable", "field"), [("KRAKEN_JWT", "token"), ("KRAKEN_REFRESH_TOKEN", "refreshToken")])
+def test_every_kind_of_credential_works(
+    live: Callable[..., pytest.RunResult], deployment: ReferenceDeployment, variable: str, field: str
+) -> None:
+    environ = {k: v for k, v in deployment.environment().items() if k != "KRAKEN_API_KEY"}
+    environ[variable] = obtained_tokens(deployment)[field]
+    result = live(environ, "--kraken-clause=PNB-USER", "--kraken-clause=PNB-LIFE")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines([f"target: live against * auth {variable} (JWT scheme)*", "*4 passed*"])
 
 
 def test_writes_on_a_production_host_are_refused(live: Callable[..., pytest.RunResult]) -> None:

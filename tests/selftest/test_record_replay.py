@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+
+from kraken_contract.reference import ReferenceDeployment
 
 CONTRACT_TESTS = Path(__file__).resolve().parents[1] / "contract"
 SUBSET = "PNB-LIFE"  # a few clauses are enough to exercise the machinery end to end
@@ -54,3 +57,27 @@ def test_replay_without_a_recording_is_one_usage_line(pytester: pytest.Pytester,
     replayed = run(pytester, tmp_path, "--record-mode=none")
     assert replayed.ret == pytest.ExitCode.USAGE_ERROR
     replayed.stderr.fnmatch_lines(["ERROR: no recording in *: record one with `tox -e record`*"])
+
+
+def test_recording_a_remote_target_masks_personal_data(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with ReferenceDeployment() as remote:  # reached through KRAKEN_* variables: not the local target
+        for name, value in remote.environment().items():
+            monkeypatch.setenv(name, value)
+        recorded = pytester.runpytest_inprocess(
+            str(CONTRACT_TESTS),
+            f"--kraken-cassette-dir={tmp_path}",
+            "--kraken-clause=PNB-USER",
+            "--record-mode=rewrite",
+        )
+    assert recorded.ret == pytest.ExitCode.OK, recorded.stdout.str()
+    recording = "\n".join(path.read_text() for path in tmp_path.rglob("*.yaml"))
+    assert "Primary-givenName" in recording
+    assert not re.search(r"\b(John|Doe|john\.doe@example\.com)\b", recording)
+    for name in list(remote.environment()):
+        monkeypatch.delenv(name)
+    replayed = pytester.runpytest_inprocess(
+        str(CONTRACT_TESTS), f"--kraken-cassette-dir={tmp_path}", "--kraken-clause=PNB-USER", "--block-network"
+    )
+    assert replayed.ret == pytest.ExitCode.OK, replayed.stdout.str()

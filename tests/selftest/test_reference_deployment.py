@@ -28,7 +28,12 @@ from kraken_contract.resources import operation_text, package_data
 
 REGISTER = operation_text("RegisterPushNotificationBinding")
 DELETE = operation_text("DeletePushNotificationBinding")
-OBTAIN_TOKEN = operation_text("ObtainKrakenToken")
+# Every field of the payload (the documented operation asks only for what the suite needs).
+OBTAIN_TOKEN = """
+mutation ObtainKrakenToken($input: ObtainJSONWebTokenInput!) {
+    obtainKrakenToken(input: $input) { token refreshToken refreshExpiresIn payload }
+}
+"""
 VIEWER = operation_text("Viewer")
 REGISTER_WITH_ID = """
 mutation Register($input: RegisterPushNotificationBindingInput!) {

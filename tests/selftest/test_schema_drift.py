@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -531,3 +532,24 @@ def test_pull_with_rejected_credentials_is_one_line_and_exit_2(
     line = one_error_line(capsys)
     assert f"cannot introspect {deployment.url}: could not obtain a Kraken token with KRAKEN_API_KEY" in line
     assert "sk_live_not_a_key_of_this_deployment" not in line
+
+
+def test_a_brand_renaming_an_object_type_breaks_no_documented_operation(tmp_path: Path) -> None:
+    # Spain's schema: the user type is EspAccountUserType and the input has no externalProvider. Breaking
+    # for GraphQL Inspector (fragments on the old name, clients sending externalProvider), but the
+    # documented operations with their documented variables work unchanged.
+    spanish = re.sub(r"\bAccountUserType\b", "EspAccountUserType", PINNED)
+    spanish = re.sub(r'  """\n  The provider[^"]*"""\n  externalProvider: String\n', "", spanish)
+    changes = compare(build_schema(PINNED), build_schema(spanish), approved=[])
+    breaking = {(change.type, change.path) for change in changes if change.level == "BREAKING"}
+    assert ("TYPE_REMOVED", "AccountUserType") in breaking
+    assert ("FIELD_REMOVED", "RegisterPushNotificationBindingInput.externalProvider") in breaking
+    assert not [change for change in changes if change.affects_documented_operation]
+
+
+def test_a_leaf_field_retyped_reaches_the_documented_operation() -> None:
+    retyped = PINNED.replace("  registeredAt: DateTime!\n", "  registeredAt: String!\n", 1)
+    changes = compare(build_schema(PINNED), build_schema(retyped), approved=[])
+    assert [(c.type, c.path, c.affects_documented_operation) for c in changes] == [
+        ("FIELD_CHANGED_KIND", "PushNotificationBindingType.registeredAt", True)
+    ]

@@ -61,7 +61,8 @@ class ReferenceDeployment:
         config = uvicorn.Config(
             self.app,
             log_config=None,
-            log_level="warning",
+            # "Invalid HTTP request received." is the client's problem (fuzzers send such requests on purpose).
+            log_level="error",
             access_log=False,
             lifespan="off",
             date_header="no-date-header" not in self.config.switches,

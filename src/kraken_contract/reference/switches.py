@@ -192,7 +192,7 @@ _ALL = (
         "5xx-reregister",
         "robustness",
         "registering an existing token hits the unique constraint and crashes the server (500)",
-        "PNB-IDEM-1",
+        "PNB-HTTP-3",
     ),
     # errors: applied to every error the server returns
     _fault("error-no-errorCode", "errors", "error extensions lack errorCode", "PNB-ERR-1"),

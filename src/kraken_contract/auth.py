@@ -93,8 +93,8 @@ class ExchangedToken:
             self.exchanges += 1
             try:
                 result = self._exchange(input_value)
-            except Exception as error:  # the exchange reports GraphQL errors as exceptions
-                problem = str(error)
+            except Exception as error:  # the exchange reports GraphQL errors and failed requests as exceptions
+                problem = " ".join(str(error).split())
                 continue
             token = result.get("token")
             if isinstance(token, str) and token:

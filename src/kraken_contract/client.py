@@ -4,7 +4,9 @@ gql clients, and the documented operations as calls."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -18,6 +20,7 @@ import requests
 from gql import Client, gql
 from gql.transport.exceptions import (
     TransportAlreadyConnected,
+    TransportError,
     TransportProtocolError,
     TransportQueryError,
     TransportServerError,
@@ -152,12 +155,38 @@ def _request_body(request: requests.PreparedRequest) -> Any:
         return raw
 
 
+def inner_errors(error: BaseException) -> list[BaseException]:
+    """An exception and every exception it wraps (causes, contexts, and urllib3's wrapped arguments)."""
+    found: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        pending += [e for e in (current.__cause__, current.__context__, *current.args) if isinstance(e, BaseException)]
+    return found
+
+
+def is_connection_reset(error: BaseException) -> bool:
+    """The server dropped the connection (a retry is safe); not a refusal or a timeout."""
+    resets = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, http.client.RemoteDisconnected)
+    return any(isinstance(inner, resets) for inner in inner_errors(error))
+
+
+def connection_problem(error: BaseException) -> str:
+    """The innermost reason of a failed request, in one line ("[Errno 111] Connection refused")."""
+    innermost = inner_errors(error)[-1]
+    text = " ".join(str(innermost).split())
+    refusal = re.search(r"\[Errno -?\d+\][^\"')]*", text)
+    return refusal.group(0).strip() if refusal else text or type(innermost).__name__
+
+
 @dataclass
 class HTTPStats:
     requests: int = 0
     retries: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
-    server_errors: list[str] = field(default_factory=list)
 
 
 class KrakenHTTP(requests.Session):
@@ -193,7 +222,7 @@ class KrakenHTTP(requests.Session):
             try:
                 response = self._send_once(request, kwargs)
             except requests.ConnectionError as error:
-                if isinstance(error, requests.Timeout) or attempt > self.max_retries:
+                if not is_connection_reset(error) or attempt > self.max_retries:
                     raise
                 self._back_off(attempt, None)
                 continue
@@ -244,8 +273,6 @@ class KrakenHTTP(requests.Session):
         )
         self.stats.requests += 1
         self.stats.statuses[response.status_code] += 1
-        if response.status_code >= 500:
-            self.stats.server_errors.append(f"HTTP {response.status_code} for {exchange.operation_name or '?'}")
         self.last_exchange = exchange
         for listener in self.listeners:
             listener(exchange)
@@ -365,11 +392,14 @@ def delete_status(exchange: Exchange) -> str | None:
     return payload.get("status") if isinstance(payload, dict) else None
 
 
-def token_exchange(api: KrakenAPI) -> Callable[[dict[str, str]], dict[str, Any]]:
+def token_exchange(api: KrakenAPI, url: str) -> Callable[[dict[str, str]], dict[str, Any]]:
     """obtainKrakenToken as a function for `ExchangedToken`; raises with the error messages on failure."""
 
     def exchange(token_input: dict[str, str]) -> dict[str, Any]:
-        result = api.obtain_token(token_input)
+        try:
+            result = api.obtain_token(token_input)
+        except (requests.RequestException, TransportError) as error:
+            raise RuntimeError(f"cannot reach {url}: {connection_problem(error)}") from None
         data = result.field("obtainKrakenToken")
         if result.errors or not isinstance(data, dict):
             messages = "; ".join(
@@ -450,7 +480,7 @@ class Connection:
             return StaticToken(credentials.secret)
         # Obtaining the token is set-up, not a contract check: its exchanges are judged by the tests.
         exchange_client = self._api("token-exchange", make_client(self.target.url, self.http), check=_unchecked)
-        return ExchangedToken(credentials, token_exchange(exchange_client), self.redactor)
+        return ExchangedToken(credentials, token_exchange(exchange_client, self.target.url), self.redactor)
 
     def api(self, identity: str = "primary") -> KrakenAPI:
         """The documented operations as primary, secondary, expired, or anonymous (no Authorization)."""

@@ -64,7 +64,7 @@ from graphql.language import (
 )
 
 from kraken_contract.auth import AuthenticationFailed
-from kraken_contract.client import Connection
+from kraken_contract.client import Connection, connection_problem, inner_errors
 from kraken_contract.redaction import Redactor
 from kraken_contract.resources import operations_dir as default_operations_dir
 from kraken_contract.resources import schemas_dir
@@ -230,9 +230,11 @@ def introspect_url(url: str) -> GraphQLSchema:
         result = introspect(connection.api("primary"))
     except (AuthenticationFailed, requests.RequestException, TransportError, RuntimeError) as error:
         # gql wraps whatever the session raises, a failed token exchange included.
-        cause = _root_cause(error)
-        failed = "cannot introspect" if isinstance(cause, AuthenticationFailed) else "cannot reach"
-        raise DriftError(f"{failed} {url}: {redactor.text(_one_line(str(cause)))}") from None
+        # gql wraps whatever the session raises, a failed token exchange included.
+        refused = next((e for e in inner_errors(error) if isinstance(e, AuthenticationFailed)), None)
+        if refused is not None:
+            raise DriftError(f"cannot introspect {url}: {redactor.text(_one_line(str(refused)))}") from None
+        raise DriftError(f"cannot reach {url}: {redactor.text(connection_problem(error))}") from None
     finally:
         connection.http.close()
     if result.schema is None:
@@ -804,15 +806,6 @@ def _root_field_list() -> str:
 def _located(source: str, error: GraphQLError) -> str:
     location = error.locations[0] if error.locations else None
     return f"{source}:{location.line}:{location.column}" if location else source
-
-
-def _root_cause(error: BaseException) -> BaseException:
-    """The innermost exception, e.g. "[Errno 111] Connection refused" rather than the wrappers' messages."""
-    seen = {id(error)}
-    while (inner := error.__cause__ or error.__context__) is not None and id(inner) not in seen:
-        error = inner
-        seen.add(id(error))
-    return error
 
 
 def _one_line(text: str) -> str:

@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from gql import Client
+from gql.transport.exceptions import TransportError
 from hypothesis import HealthCheck, Phase, settings
 
 from kraken_contract import cassettes
-from kraken_contract.auth import (
-    AuthenticationFailed,
-    authorization_value,
-)
+from kraken_contract.auth import AuthenticationFailed, authorization_value
 from kraken_contract.clauses import ClauseViolation, Ledger, Level, Verdict, catalogue, find_violations
-from kraken_contract.client import Connection, Exchange, KrakenAPI, binding_of
+from kraken_contract.client import Connection, Exchange, KrakenAPI, binding_of, connection_problem
 from kraken_contract.invariants import ShapeChecker, check_exchange, expect, violated
 from kraken_contract.redaction import Redactor
 from kraken_contract.report import RunFacts, totals, write_report
@@ -71,7 +70,6 @@ settings.register_profile(
 
 RUN_KEY = pytest.StashKey["ContractRun"]()
 ClauseNote = Callable[[str, str], None]
-NOT_FOUND_CODE = "KT-CT-5411"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -156,11 +154,16 @@ def clauses_of(item: pytest.Item) -> list[str]:
     return [cid for mark in item.iter_markers("clause") for cid in mark.args]
 
 
+def selects(prefix: str, clause_id: str) -> bool:
+    """`--kraken-clause PNB-TIME` selects PNB-TIME-1..4; `PNB-TIME-1` only that clause."""
+    return clause_id == prefix or clause_id.startswith(prefix + "-")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     known = catalogue()
     wanted = [prefix.upper() for prefix in config.getoption("--kraken-clause")]
     for prefix in wanted:
-        if not any(cid == prefix or cid.startswith(prefix + "-") or cid.startswith(prefix) for cid in known):
+        if not any(selects(prefix, cid) for cid in known):
             raise pytest.UsageError(f"--kraken-clause {prefix}: no clause has that ID or prefix (see clauses.toml)")
     selected, deselected = [], []
     for item in items:
@@ -168,7 +171,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for cid in ids:
             if cid not in known:
                 raise pytest.UsageError(f"{item.nodeid}: unknown clause {cid!r} (not in clauses.toml)")
-        if wanted and ids and not any(cid.startswith(prefix) for cid in ids for prefix in wanted):
+        if wanted and ids and not any(selects(prefix, cid) for cid in ids for prefix in wanted):
             deselected.append(item)
             continue
         if ids:
@@ -183,6 +186,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             run.start()
         except (ConfigurationError, AuthenticationFailed, cassettes.RecordingMismatch) as error:
             raise pytest.UsageError(str(error)) from None
+        except (requests.RequestException, TransportError) as error:
+            url = run.ready_target.url
+            raise pytest.UsageError(f"cannot reach the target at {url}: {connection_problem(error)}") from None
 
 
 class ContractRun:

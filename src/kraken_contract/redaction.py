@@ -10,6 +10,7 @@ JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-
 SECRET_VARIABLES = frozenset({"APIKey", "apiKey", "refreshToken", "organizationSecretKey", "preSignedKey", "password"})
 SECRET_RESPONSE_FIELDS = frozenset({"token", "refreshToken", "payload"})
 JWT_PLACEHOLDER = "<JWT>"
+MIN_SECRET_LENGTH = 6
 
 
 class Redactor:
@@ -20,7 +21,8 @@ class Redactor:
         self._lock = threading.Lock()
 
     def add(self, secret: str | None, placeholder: str) -> None:
-        if secret and secret != placeholder:
+        # A value this short is no credential, and masking it everywhere would garble every message.
+        if secret and len(secret) >= MIN_SECRET_LENGTH and secret != placeholder:
             with self._lock:
                 self._placeholders[secret] = placeholder
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 from graphql import (
     GraphQLEnumType,
@@ -39,6 +42,15 @@ def broken(clause_id: str, problem: str, schema: GraphQLSchema, *type_names: str
     return ClauseViolation(clause_id, problem, evidence)
 
 
+def differences(fields: Mapping[str, Any], expected: Mapping[str, str]) -> dict[str, str]:
+    """The expected fields that are missing or typed otherwise, with the type found."""
+    return {
+        name: str(fields[name].type) if name in fields else "missing"
+        for name, type_text in expected.items()
+        if name not in fields or str(fields[name].type) != type_text
+    }
+
+
 def mutation_field_type(schema: GraphQLSchema, name: str) -> GraphQLObjectType | None:
     field = (schema.mutation_type.fields if schema.mutation_type else {}).get(name)
     named = get_named_type(field.type) if field else None
@@ -67,10 +79,9 @@ def test_input_requires_token_and_bundle_id_only(schema: GraphQLSchema) -> None:
     found = input_type(schema, name)
     if found is None:
         raise broken("PNB-SCHEMA-2", f"no input type {name}", schema, name)
-    types = {field_name: str(field.type) for field_name, field in found.fields.items()}
-    for required in ("token", "bundleId"):
-        if types.get(required) != "String!":
-            raise broken("PNB-SCHEMA-2", f"`{required}` is {types.get(required, 'missing')}, not String!", schema, name)
+    different = differences(found.fields, {"token": "String!", "bundleId": "String!"})
+    if different:
+        raise broken("PNB-SCHEMA-2", f"the required fields are typed {different}, not String!", schema, name)
     others = [n for n, f in found.fields.items() if n not in ("token", "bundleId") and is_required_input_field(f)]
     if others:
         raise broken("PNB-SCHEMA-2", f"other required fields {others} break the documented variables", schema, name)
@@ -80,9 +91,8 @@ def test_input_requires_token_and_bundle_id_only(schema: GraphQLSchema) -> None:
 def test_input_has_the_optional_fields(schema: GraphQLSchema) -> None:
     name = "RegisterPushNotificationBindingInput"
     found = input_type(schema, name)
-    types = {n: str(f.type) for n, f in found.fields.items()} if found else {}
     expected = {"service": "String", "expiresAt": "DateTime", "externalProvider": "String"}
-    different = {n: types.get(n, "missing") for n, t in expected.items() if types.get(n) != t}
+    different = differences(found.fields if found else {}, expected)
     if different:
         raise broken("PNB-SCHEMA-3", f"optional fields differ from the docs: {different}", schema, name)
 
@@ -121,17 +131,12 @@ def test_binding_fields_are_typed_as_documented(schema: GraphQLSchema) -> None:
             shown = str(found.type) if found else "missing"
             raise broken("PNB-SCHEMA-5", f"`{object_field}` is {shown}, not a non-null object", schema, name)
     expected = {"token": "String!", "registeredAt": "DateTime!", "expiresAt": "DateTime!"}
-    different = {
-        n: str(fields[n].type) if n in fields else "missing"
-        for n, t in expected.items()
-        if n not in fields or str(fields[n].type) != t
-    }
+    different = differences(fields, expected)
     if different:
         raise broken("PNB-SCHEMA-5", f"fields differ from {expected}: {different}", schema, name)
     user = get_named_type(fields["user"].type)
-    user_fields = object_fields(schema, user.name)
-    names = {n: str(user_fields[n].type) if n in user_fields else "missing" for n in ("givenName", "familyName")}
-    if set(names.values()) != {"String!"}:
+    names = differences(object_fields(schema, user.name), {"givenName": "String!", "familyName": "String!"})
+    if names:
         raise broken("PNB-SCHEMA-5", f"user name fields are {names}, not String!", schema, user.name)
 
 
@@ -147,11 +152,7 @@ def test_application_fields_are_typed_as_documented(schema: GraphQLSchema) -> No
         "description": "String!",
         "service": "NotifiableApplicationService!",
     }
-    different = {
-        n: str(fields[n].type) if n in fields else "missing"
-        for n, t in expected.items()
-        if n not in fields or str(fields[n].type) != t
-    }
+    different = differences(fields, expected)
     if different:
         raise broken("PNB-SCHEMA-6", f"fields differ from {expected}: {different}", schema, name)
 
@@ -203,7 +204,7 @@ def test_delete_mutation_is_typed_as_documented(schema: GraphQLSchema) -> None:
             "Mutation",
         )
     found = input_type(schema, "DeletePushNotificationBindingInput")
-    if found is None or str(found.fields["token"].type if "token" in found.fields else "") != "String!":
+    if found is None or differences(found.fields, {"token": "String!"}):
         raise broken("PNB-SCHEMA-9", "the input has no `token: String!`", schema, "DeletePushNotificationBindingInput")
     payload = mutation_field_type(schema, DELETE)
     status = payload.fields.get("status") if payload else None

@@ -86,6 +86,10 @@ def test_writes_on_a_production_host_are_refused(live: Callable[..., pytest.RunR
             {"KRAKEN_URL": "http://127.0.0.1:9/v1/graphql/", "KRAKEN_JWT": "x", "KRAKEN_AUTH_SCHEME": "Bearer"},
             "ERROR: KRAKEN_AUTH_SCHEME must be JWT or bare, not 'Bearer'",
         ),
+        (
+            {"KRAKEN_URL": "http://127.0.0.1:9/v1/graphql/", "KRAKEN_JWT": "a-token-value"},
+            "ERROR: cannot reach the target at http://127.0.0.1:9/v1/graphql/: [[]Errno 111[]] Connection refused",
+        ),
     ],
 )
 def test_bad_configuration_is_one_usage_line(

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import yaml
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse, print_ast
+from graphql import FieldNode, OperationDefinitionNode, print_ast
 
 from kraken_contract import __version__
-from kraken_contract.client import operation_name_of
+from kraken_contract.client import operation_name_of, parsed_document
 from kraken_contract.invariants import RECORDED_AT_HEADER
 from kraken_contract.redaction import Redactor
 from kraken_contract.strategies import STRATEGIES_VERSION
@@ -67,13 +67,9 @@ class GraphQLRequest:
         return self.operation_name or (self.document or self.raw.decode("utf-8", "replace"))[:60] or "(empty)"
 
 
-@lru_cache(maxsize=1024)
 def _is_introspection(document: str) -> bool:
-    try:
-        tree = parse(document)
-    except GraphQLError:
-        return False
-    operations = [d for d in tree.definitions if isinstance(d, OperationDefinitionNode)]
+    tree = parsed_document(document)
+    operations = [d for d in tree.definitions if isinstance(d, OperationDefinitionNode)] if tree else []
     fields = [s for op in operations for s in op.selection_set.selections]
     return bool(fields) and all(isinstance(s, FieldNode) and s.name.value in ("__schema", "__type") for s in fields)
 
@@ -81,10 +77,8 @@ def _is_introspection(document: str) -> bool:
 @lru_cache(maxsize=1024)
 def _normalised(document: str) -> str:
     """The document as graphql-core prints it: whitespace and layout do not matter."""
-    try:
-        return print_ast(parse(document))
-    except GraphQLError:
-        return document
+    tree = parsed_document(document)
+    return print_ast(tree) if tree is not None else document
 
 
 def graphql_request(request: Request) -> GraphQLRequest:

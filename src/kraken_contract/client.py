@@ -26,7 +26,7 @@ from gql.transport.exceptions import (
     TransportServerError,
 )
 from gql.transport.requests import RequestsHTTPTransport
-from graphql import GraphQLError, ObjectValueNode, OperationDefinitionNode, StringValueNode, parse
+from graphql import DocumentNode, GraphQLError, ObjectValueNode, OperationDefinitionNode, StringValueNode, parse
 from requests.auth import AuthBase
 
 from kraken_contract.auth import ExchangedToken, KrakenAuth, StaticToken, TokenSource
@@ -121,12 +121,17 @@ class Exchange:
         return f"{sent}\n{received}"
 
 
-@lru_cache(maxsize=256)
-def operation_name_of(document: str | None) -> str | None:
+@lru_cache(maxsize=1024)
+def parsed_document(document: str | None) -> DocumentNode | None:
+    """A GraphQL document parsed once however often it is sent (None when it is not valid GraphQL)."""
     try:
-        tree = parse(document) if document else None
+        return parse(document) if document else None
     except GraphQLError:
         return None
+
+
+def operation_name_of(document: str | None) -> str | None:
+    tree = parsed_document(document)
     if tree is None:
         return None
     names = [d.name.value for d in tree.definitions if isinstance(d, OperationDefinitionNode) and d.name]
@@ -544,12 +549,8 @@ def _sent_token(exchange: Exchange) -> Any:
     return _literal_token(exchange.query)
 
 
-@lru_cache(maxsize=256)
 def _literal_token(document: str | None) -> str | None:
-    try:
-        tree = parse(document) if document else None
-    except GraphQLError:
-        return None
+    tree = parsed_document(document)
     for definition in tree.definitions if tree else ():
         if not isinstance(definition, OperationDefinitionNode):
             continue

@@ -16,7 +16,6 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLCompositeType,
     GraphQLEnumType,
-    GraphQLError,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -28,12 +27,11 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     is_composite_type,
-    parse,
     validate,
 )
 
 from kraken_contract.clauses import ClauseViolation
-from kraken_contract.client import Exchange
+from kraken_contract.client import Exchange, parsed_document
 
 ERROR_CODE = re.compile(r"KT-[A-Z]{2}-[0-9]{4,5}")
 JSON_CONTENT_TYPES = ("application/json", "application/graphql-response+json")
@@ -166,11 +164,8 @@ def _operation(
     document: str, schema: GraphQLSchema
 ) -> tuple[OperationDefinitionNode, dict[str, FragmentDefinitionNode]] | None:
     """The operation of a document that is valid against `schema`, with its fragments; None otherwise."""
-    try:
-        tree = parse(document)
-    except GraphQLError:
-        return None
-    if validate(schema, tree):
+    tree = parsed_document(document)
+    if tree is None or validate(schema, tree):
         return None
     operations = [d for d in tree.definitions if isinstance(d, OperationDefinitionNode)]
     fragments = {d.name.value: d for d in tree.definitions if isinstance(d, FragmentDefinitionNode)}

@@ -26,7 +26,15 @@ from gql.transport.exceptions import (
     TransportServerError,
 )
 from gql.transport.requests import RequestsHTTPTransport
-from graphql import DocumentNode, GraphQLError, ObjectValueNode, OperationDefinitionNode, StringValueNode, parse
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    StringValueNode,
+    parse,
+)
 from requests.auth import AuthBase
 
 from kraken_contract.auth import ExchangedToken, KrakenAuth, StaticToken, TokenSource
@@ -128,6 +136,16 @@ def parsed_document(document: str | None) -> DocumentNode | None:
         return parse(document) if document else None
     except GraphQLError:
         return None
+
+
+def is_mutation(document: str | None) -> bool:
+    """Whether a document holds a mutation (unparsable text counts as one: it is sent to a mutation endpoint)."""
+    tree = parsed_document(document)
+    if tree is None:
+        return bool(document)
+    return any(
+        isinstance(d, OperationDefinitionNode) and d.operation == OperationType.MUTATION for d in tree.definitions
+    )
 
 
 def operation_name_of(document: str | None) -> str | None:

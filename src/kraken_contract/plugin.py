@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, settings
 from kraken_contract import cassettes
 from kraken_contract.auth import AuthenticationFailed, authorization_value
 from kraken_contract.clauses import ClauseViolation, Ledger, Level, Verdict, catalogue, find_violations
-from kraken_contract.client import Connection, Exchange, KrakenAPI, binding_of, connection_problem
+from kraken_contract.client import Connection, Exchange, KrakenAPI, binding_of, connection_problem, is_mutation
 from kraken_contract.invariants import ShapeChecker, check_exchange, expect, violated
 from kraken_contract.redaction import Redactor
 from kraken_contract.report import RunFacts, totals, write_report
@@ -566,6 +566,9 @@ def raw_graphql(contract_run: ContractRun) -> Callable[..., Exchange]:
     ) -> Exchange:
         """`body` is sent as JSON, `content` as raw bytes; `identity` None sends no Authorization header;
         `checked` applies the every-response clauses (no 5xx, JSON, error shape when `valid`)."""
+        query = (body or params or {}).get("query") if isinstance(body or params, dict) else None
+        if content is not None or is_mutation(query):
+            contract_run.refuse_writes_on_production()  # a raw mutation may write, whatever it looks like
         http = contract_run.connection.http
         headers = {"Content-Type": "application/json"} if content is not None else {}
         if identity is not None:

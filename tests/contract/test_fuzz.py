@@ -21,7 +21,7 @@ def fuzz(contract_run: ContractRun) -> Callable[[Any], None]:
     target, connection = contract_run.ready_target, contract_run.connection
     GENERATION.bundle_id = target.bundle_id
     authorization = authorization_value(connection.token_source("primary").token(), target.auth_scheme)
-    checks = kraken_checks(connection.http, contract_run.shapes)
+    checks = kraken_checks(connection.http, contract_run.shapes, contract_run.introspection.schema)
 
     def send(case: Any) -> None:
         contract_run.refuse_writes_on_production()

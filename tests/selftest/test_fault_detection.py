@@ -51,3 +51,18 @@ def test_conformant_variant_passes(pytester: pytest.Pytester, variant: str) -> N
     result = run_suite(pytester, variant)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert failed_clauses(result) == set()
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("brand-es", "plain-validation-errors"),
+        ("tz-minus-0500", "no-fraction", "no-date-header"),
+        ("extra-schema", "validation-400", "auth-bare-only"),
+        ("no-introspection", "tz-z", "plain-validation-errors"),
+    ],
+)
+def test_conformant_variants_combined_pass(pytester: pytest.Pytester, variants: tuple[str, ...]) -> None:
+    result = run_suite(pytester, *variants)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert failed_clauses(result) == set()

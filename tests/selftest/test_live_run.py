@@ -67,13 +67,16 @@ def test_every_kind_of_credential_works(
 def test_writes_on_a_production_host_are_refused(live: Callable[..., pytest.RunResult]) -> None:
     with ReferenceDeployment(ReferenceConfig(host="127.0.0.2")) as production:
         environ = {**production.environment(), "KRAKEN_PRODUCTION_HOSTS": "127.0.0.2"}
-        refused = live(environ, "--kraken-clause=PNB-LIFE", "-rs")
+        refused = live(
+            environ, "--kraken-clause=PNB-LIFE", "--kraken-clause=PNB-HTTP-2", "--kraken-clause=PNB-FUZZ", "-rs"
+        )
         assert refused.ret == pytest.ExitCode.OK
-        refused.stdout.fnmatch_lines(["*3 skipped*"])
+        refused.stdout.fnmatch_lines(["*6 skipped*"])
         assert "127.0.0.2 is a production host" in refused.stdout.str()
         assert "--allow-production-writes" in refused.stdout.str()
         allowed = live(environ, "--kraken-clause=PNB-LIFE", "--allow-production-writes")
         allowed.stdout.fnmatch_lines(["*3 passed*"])
+        assert production.store.binding_count() == 0
         assert production.store.binding_count() == 0
 
 

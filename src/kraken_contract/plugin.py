@@ -364,7 +364,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     target = item.config.stash[RUN_KEY].ready_target
     for cid in ids:
         item.user_properties.append(("clause", f"{cid} {catalogue()[cid].level}"))
-    for cid in ids:
         requires = catalogue()[cid].requires
         if requires and requires.startswith("KRAKEN_"):
             attribute = requires.removeprefix("KRAKEN_").lower()

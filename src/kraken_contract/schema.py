@@ -10,7 +10,6 @@ from graphql import (
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
-    GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
     build_client_schema,
@@ -52,10 +51,6 @@ def introspect(api: KrakenAPI) -> Introspection:
         messages = "; ".join(str(e.get("message", e)) for e in exchange.errors if isinstance(e, dict))
         problem = f"introspection is disabled or failed on the target (HTTP {exchange.status}: {messages or 'no data'})"
     return Introspection(None, problem)
-
-
-def named_type(schema: GraphQLSchema, name: str) -> GraphQLNamedType | None:
-    return schema.type_map.get(name)
 
 
 def object_fields(schema: GraphQLSchema, type_name: str) -> dict[str, GraphQLField]:
